@@ -1,0 +1,81 @@
+# Copyright 2026 The cbloss Authors. Licensed under the Apache License, Version 2.0.
+"""Picks the ModelArts or the local adapter, and sets up MindSpore's device and parallel context."""
+
+import logging
+
+from model_utils import local_adapter, moxing_adapter
+
+logger = logging.getLogger(__name__)
+
+
+def _adapter(config):
+    """The ModelArts adapter when the run is on ModelArts, the local one otherwise."""
+    return moxing_adapter if getattr(config, "enable_modelarts", False) else local_adapter
+
+
+def get_device_id(config):
+    """Device index of this process."""
+    return _adapter(config).get_device_id()
+
+
+def get_device_num(config):
+    """Number of worker processes, from the environment (before communication init)."""
+    return _adapter(config).get_device_num()
+
+
+def get_rank_id(config):
+    """Rank of this process, from the environment (before communication init)."""
+    return _adapter(config).get_rank_id()
+
+
+def resolve_device_target(requested):
+    """Turns `auto` into the backend this MindSpore package was built for.
+
+    Args:
+        requested (str): "auto", "Ascend", "GPU" or "CPU".
+
+    Returns:
+        str: the device target to use.
+    """
+    import mindspore as ms
+
+    if requested != "auto":
+        return requested
+    return ms.get_context("device_target")
+
+
+def init_context(config, distributed=False):
+    """Sets device, execution mode and (optionally) data-parallel context.
+
+    Args:
+        config: the resolved Config (device_target, device_id, mode).
+        distributed (bool): initialise communication and data-parallel mode.
+
+    Returns:
+        tuple(str, int, int): the device target, this process's rank and the number of ranks.
+    """
+    import mindspore as ms
+
+    # Device and mode.
+    target = resolve_device_target(config.device_target)
+    mode = ms.GRAPH_MODE if config.mode == "GRAPH" else ms.PYNATIVE_MODE
+    ms.set_context(mode=mode)
+    if distributed:
+        ms.set_device(target)
+    else:
+        ms.set_device(target, get_device_id(config))
+
+    # Data parallel: rank and size come from MindSpore's communication layer.
+    if not distributed:
+        return target, 0, 1
+    from mindspore.communication import get_group_size, get_rank, init
+
+    init()
+    rank, size = get_rank(), get_group_size()
+    ms.set_auto_parallel_context(
+        parallel_mode=ms.ParallelMode.DATA_PARALLEL,
+        gradients_mean=True,
+        device_num=size,
+    )
+    logger.info("data parallel: rank %d of %d on %s", rank, size, target)
+    return target, rank, size

@@ -1,0 +1,65 @@
+# Copyright 2026 The cbloss Authors. Licensed under the Apache License, Version 2.0.
+"""PNG figures of a run: learning curves, per-class accuracy against class size, confusion."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before pyplot loads)
+import numpy as np  # noqa: E402
+
+
+def plot_curves(records, path):
+    """Train loss and test top-1 per epoch, side by side.
+
+    Args:
+        records (list[dict]): metrics.jsonl rows with "epoch", "train_loss", "top1".
+        path (str): PNG to write.
+    """
+    epochs = [row["epoch"] for row in records]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(epochs, [row["train_loss"] for row in records], marker="o")
+    left.set(xlabel="epoch", ylabel="training loss", title="Loss")
+    right.plot(epochs, [row["top1"] for row in records], marker="o", label="top-1")
+    for group in ("many", "medium", "few"):
+        values = [row.get(group) for row in records]
+        if any(v is not None for v in values):
+            right.plot(epochs, [np.nan if v is None else v for v in values], label=group)
+    right.set(xlabel="epoch", ylabel="test accuracy (%)", title="Accuracy")
+    right.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_per_class(per_class, train_counts, path):
+    """Per-class test accuracy as bars, with each class's training count on a second axis."""
+    classes = np.arange(len(per_class))
+    figure, axis = plt.subplots(figsize=(max(6, 0.5 * len(classes)), 4))
+    axis.bar(classes, [np.nan if v is None else v for v in per_class], color="tab:blue")
+    axis.set(xlabel="class", ylabel="test accuracy (%)", ylim=(0, 100))
+    counts_axis = axis.twinx()
+    counts_axis.plot(classes, train_counts, color="tab:red", marker="o")
+    counts_axis.set_ylabel("training images", color="tab:red")
+    axis.set_title("Per-class accuracy against class size")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def plot_confusion(confusion, path):
+    """Row-normalised confusion matrix (rows: true class) as a heat map."""
+    matrix = np.asarray(confusion, dtype=np.float64)
+    rows = matrix.sum(axis=1, keepdims=True)
+    normalised = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+    size = max(5, 0.5 * len(matrix))
+    figure, axis = plt.subplots(figsize=(size, size))
+    image = axis.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    axis.set(xlabel="predicted class", ylabel="true class", title="Confusion matrix")
+    if len(matrix) <= 20:
+        for (row, col), value in np.ndenumerate(normalised):
+            colour = "white" if value > 0.5 else "black"
+            axis.text(col, row, f"{value:.2f}", ha="center", va="center", color=colour, size=7)
+    figure.colorbar(image, ax=axis, fraction=0.046)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
