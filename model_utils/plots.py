@@ -1,11 +1,12 @@
 # Copyright 2026 The cbloss Authors. Licensed under the Apache License, Version 2.0.
-"""PNG figures of a run: learning curves, per-class accuracy against class size, confusion."""
+"""PNG figures of a run: learning curves, per-class accuracy against class size, confusion.
 
-import matplotlib
+Figures are built with matplotlib's object API (no pyplot), so no display or backend choice is
+needed and nothing global is touched.
+"""
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen before pyplot loads)
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 
 def plot_curves(records, path):
@@ -16,7 +17,8 @@ def plot_curves(records, path):
         path (str): PNG to write.
     """
     epochs = [row["epoch"] for row in records]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure = Figure(figsize=(10, 4))
+    left, right = figure.subplots(1, 2)
     left.plot(epochs, [row["train_loss"] for row in records], marker="o")
     left.set(xlabel="epoch", ylabel="training loss", title="Loss")
     right.plot(epochs, [row["top1"] for row in records], marker="o", label="top-1")
@@ -28,13 +30,13 @@ def plot_curves(records, path):
     right.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def plot_per_class(per_class, train_counts, path):
     """Per-class test accuracy as bars, with each class's training count on a second axis."""
     classes = np.arange(len(per_class))
-    figure, axis = plt.subplots(figsize=(max(6, 0.5 * len(classes)), 4))
+    figure = Figure(figsize=(max(6, 0.5 * len(classes)), 4))
+    axis = figure.subplots()
     axis.bar(classes, [np.nan if v is None else v for v in per_class], color="tab:blue")
     axis.set(xlabel="class", ylabel="test accuracy (%)", ylim=(0, 100))
     counts_axis = axis.twinx()
@@ -43,7 +45,6 @@ def plot_per_class(per_class, train_counts, path):
     axis.set_title("Per-class accuracy against class size")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def plot_confusion(confusion, path):
@@ -52,7 +53,8 @@ def plot_confusion(confusion, path):
     rows = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
     size = max(5, 0.5 * len(matrix))
-    figure, axis = plt.subplots(figsize=(size, size))
+    figure = Figure(figsize=(size, size))
+    axis = figure.subplots()
     image = axis.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
     axis.set(xlabel="predicted class", ylabel="true class", title="Confusion matrix")
     if len(matrix) <= 20:
@@ -62,4 +64,3 @@ def plot_confusion(confusion, path):
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
