@@ -275,9 +275,7 @@ class CifarResNet(nn.Cell):
 def _check_num_classes(num_classes):
     """Rejects class counts a classifier cannot have (bools, non-integers, fewer than 2)."""
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise UserInputError(
-            f"num_classes: got {num_classes!r}; expected an integer of at least 2"
-        )
+        raise UserInputError(f"num_classes: got {num_classes!r}; expected an integer of at least 2")
 
 
 def _initialize(net, num_classes, head_bias_prior):
