@@ -743,6 +743,25 @@ def load_train_lt(
     return counts, data
 
 
+def epoch_iterator(data, seed, epoch):
+    """A one-epoch iterator whose order and augmentation depend only on (seed, epoch).
+
+    MindSpore's samplers and random transforms take their seeds when an iterator is created,
+    so a fresh iterator after set_seed per epoch lets a resumed run see exactly the batches
+    the uninterrupted run would have seen from that epoch on.
+
+    Args:
+        data (mindspore.dataset.Dataset): e.g. the pipeline of load_train_lt.
+        seed (int): the run's seed, >= 0.
+        epoch (int): 1-based epoch number.
+
+    Returns:
+        iterator: of (image, label) Tensor tuples for one pass over data.
+    """
+    ds.config.set_seed((seed * 1_000_003 + epoch) % 2**32)
+    return data.create_tuple_iterator(num_epochs=1)
+
+
 def load_test(data_root, dataset="cifar10", batch_size=100, num_parallel_workers=2):
     """Test pipeline: every test image once, in file order, without augmentation.
 

@@ -50,7 +50,7 @@ def evaluate(config):
     test_ds = load_test(
         data_root=config.data_root,
         dataset=config.dataset,
-        batch_size=config.batch_size,
+        batch_size=config.eval_batch_size,
         num_parallel_workers=config.num_parallel_workers,
     )
     predictions, labels = predict(net, test_ds)
