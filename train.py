@@ -114,6 +114,69 @@ def _resume_state(config, name, train_step, records_path):
     return epoch + 1, rows
 
 
+# ---- Distributed-run records: the shard each rank read and its parameters' digests ----
+
+
+def _sampled_indices(data):
+    """Record indices the pipeline's source sampler draws from, or None if it has none."""
+    node = data
+    while node.children:
+        node = node.children[0]
+    return getattr(getattr(node, "sampler", None), "indices", None)
+
+
+def _trainable_digest(net):
+    """SHA-256 of the trainable parameters: name, then raw bytes, in name order.
+
+    Data-parallel ranks hold identical trainable parameters; batch-norm moving statistics are
+    left out because each rank computes them on its own shard.
+    """
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for param in sorted(net.trainable_params(), key=lambda p: p.name):
+        digest.update(param.name.encode("utf-8"))
+        digest.update(np.ascontiguousarray(param.asnumpy()).tobytes())
+    return digest.hexdigest()
+
+
+def _write_rank_shard(run_dir, rank, group_size, train_ds):
+    """Writes subset_indices_rank<rank>.txt: the subset records this rank's sampler reads."""
+    from dataset import write_index_file
+
+    indices = _sampled_indices(train_ds)
+    if indices is None:
+        logger.warning("rank %d: the pipeline's sampler lists no indices; no shard file", rank)
+        return
+    path = os.path.join(run_dir, f"subset_indices_rank{rank}.txt")
+    digest = write_index_file(path, indices, note=f"shard of rank {rank} of {group_size}")
+    logger.info(
+        "rank %d reads %d subset images (sha256 %s), listed in %s", rank, len(indices), digest, path
+    )
+
+
+def _write_rank_params(run_dir, rank, group_size, net, initial):
+    """Writes params_rank<rank>.json with the digests of the parameters before and after."""
+    import json
+
+    from model_utils.run_files import write_atomic
+
+    record = {
+        "rank": rank,
+        "group_size": group_size,
+        "trainable_parameters": len(net.trainable_params()),
+        "initial_sha256": initial,
+        "final_sha256": _trainable_digest(net),
+    }
+    path = os.path.join(run_dir, f"params_rank{rank}.json")
+    write_atomic(path, json.dumps(record, indent=1) + "\n")
+    logger.info(
+        "rank %d final trainable parameters sha256 %s (%s)", rank, record["final_sha256"], path
+    )
+
+
 def train(config):
     """Runs the whole job described by `config`; returns the final summary dict."""
     import mindspore as ms
@@ -176,6 +239,8 @@ def train(config):
             f"batch_size={config.batch_size} exceeds the {sum(counts)} training images "
             f"per shard; allowed: batch_size <= images per rank"
         )
+    if group_size > 1:
+        _write_rank_shard(run_dir, rank, group_size, train_ds)
 
     # Network, loss, optimizer and the compiled train step.
     net = get_network(config.arch, config.num_classes, head_bias_prior=config.head_bias_prior)
@@ -204,6 +269,9 @@ def train(config):
         os.remove(records_path)
     best = max((row["top1"] for row in records), default=-1.0)
     best_path = resolve_checkpoint(config.model_root, config.checkpoint_path)
+
+    # Distributed runs: digest of the starting parameters, to compare with the final one.
+    initial_digest = _trainable_digest(net) if group_size > 1 else None
 
     # Epochs: train, evaluate, save.
     show_bar = config.progress_bar and is_main and sys.stdout.isatty()
@@ -323,6 +391,8 @@ def train(config):
             summary["total_seconds"],
             "n/a" if summary["mean_ms_per_step"] is None else f"{summary['mean_ms_per_step']:.0f}",
         )
+    if group_size > 1:
+        _write_rank_params(run_dir, rank, group_size, net, initial_digest)
     return summary
 
 

@@ -14,8 +14,8 @@ def _adapter(config):
 
 
 def get_device_id(config):
-    """Device index of this process."""
-    return _adapter(config).get_device_id()
+    """Device index of this process: DEVICE_ID set by a launcher, else the device_id key."""
+    return _adapter(config).get_device_id(default=getattr(config, "device_id", 0))
 
 
 def get_device_num(config):

@@ -2,7 +2,7 @@
 """Device and rank numbers of a local run, read from the launcher's environment.
 
 Before `mindspore.communication.init()` runs these are the only source; after it, the
-communication API is the authority (see device_adapter.rank_info).
+communication API is the authority (see device_adapter.init_context).
 """
 
 import os
@@ -17,9 +17,9 @@ def _env_int(names, default):
     return default
 
 
-def get_device_id():
-    """Device index: DEVICE_ID (rank tables, the scripts) or 0."""
-    return _env_int(["DEVICE_ID"], 0)
+def get_device_id(default=0):
+    """Device index: DEVICE_ID (rank tables, the scripts) or `default`."""
+    return _env_int(["DEVICE_ID"], default)
 
 
 def get_device_num():

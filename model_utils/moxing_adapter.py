@@ -18,9 +18,9 @@ _DEVICES_PER_SERVER = 8
 _WAIT_SECONDS = 3600
 
 
-def get_device_id():
-    """Device index ModelArts gives this process (DEVICE_ID), 0 when unset."""
-    return int(os.environ.get("DEVICE_ID") or 0)
+def get_device_id(default=0):
+    """Device index ModelArts gives this process (DEVICE_ID), `default` when unset."""
+    return int(os.environ.get("DEVICE_ID") or default)
 
 
 def get_device_num():
@@ -50,6 +50,11 @@ def _moxing():
     return moxing
 
 
+def _is_copier():
+    """True for the process with local rank 0: the one per server that copies data."""
+    return get_device_id() % min(get_device_num(), _DEVICES_PER_SERVER) == 0
+
+
 def sync_data(source, destination):
     """Copies a folder between OBS and local disk, once per server.
 
@@ -59,10 +64,9 @@ def sync_data(source, destination):
     """
     moxing = _moxing()
     marker = os.path.join(destination, ".cbloss_copy_done")
-    local_rank = get_device_id() % min(get_device_num(), _DEVICES_PER_SERVER)
 
     # One copier per server; the others wait for its marker.
-    if local_rank == 0 and not os.path.exists(marker):
+    if _is_copier() and not os.path.exists(marker):
         logger.info("copying %s to %s", source, destination)
         os.makedirs(destination, exist_ok=True)
         moxing.file.copy_parallel(source, destination)
@@ -80,8 +84,10 @@ def moxing_wrapper(config, pre_process=None, post_process=None):
     """Decorates a job so that, on ModelArts, its inputs and outputs travel through OBS.
 
     Before the job: data_url to data_path and checkpoint_url to load_path; data_root, output_dir
-    and model_root then point at the local copies. After it: output_path to train_url.
-    Without enable_modelarts the job runs unchanged.
+    and model_root then point at the local copies. After it, even when it fails (its logs are
+    then what is needed): output_path to train_url, by one process per server. A missing
+    moxing package stops the job before anything runs. Without enable_modelarts the job runs
+    unchanged.
 
     Args:
         config: the resolved Config; its paths are updated in place.
@@ -96,6 +102,7 @@ def moxing_wrapper(config, pre_process=None, post_process=None):
                 return run(*args, **kwargs)
 
             # Inputs in.
+            _moxing()
             if config.data_url:
                 sync_data(config.data_url, config.data_path)
                 config.data_root = config.data_path
@@ -108,12 +115,14 @@ def moxing_wrapper(config, pre_process=None, post_process=None):
                 pre_process()
 
             # The job, then outputs out.
-            result = run(*args, **kwargs)
-            if post_process:
-                post_process()
-            if config.train_url:
-                logger.info("copying %s to %s", config.output_path, config.train_url)
-                _moxing().file.copy_parallel(config.output_path, config.train_url)
+            try:
+                result = run(*args, **kwargs)
+                if post_process:
+                    post_process()
+            finally:
+                if config.train_url and _is_copier():
+                    logger.info("copying %s to %s", config.output_path, config.train_url)
+                    _moxing().file.copy_parallel(config.output_path, config.train_url)
             return result
 
         return wrapped
