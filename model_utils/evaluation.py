@@ -6,6 +6,7 @@ evaluation also reports each class and the three groups by training count.
 """
 
 import numpy as np
+from mindspore.train import ConfusionMatrix
 
 
 def predict(net, dataset):
@@ -43,8 +44,10 @@ def summarize(predictions, labels, num_classes, train_counts, many_shot_thr, few
         test set), "many"/"medium"/"few" (mean per-class accuracy of the group, None when the
         group is empty) and "confusion" (C x C list, rows are true classes).
     """
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(confusion, (labels, predictions), 1)
+    # MindSpore's metric counts the pairs; rows are true classes
+    metric = ConfusionMatrix(num_classes=num_classes, normalize="no_norm")
+    metric.update(np.asarray(predictions), np.asarray(labels))
+    confusion = np.rint(metric.eval()).astype(np.int64)
     support = confusion.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = 100.0 * np.diag(confusion) / support
