@@ -185,7 +185,7 @@ def train(config):
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from CBloss import CBLoss
-    from dataset import ensure_dataset, load_test, load_train_lt
+    from dataset import ensure_dataset, epoch_iterator, load_test, load_train_lt
     from model_utils.checkpoints import (
         epoch_checkpoint_path,
         prune_epoch_checkpoints,
@@ -230,7 +230,7 @@ def train(config):
     test_ds = load_test(
         data_root=config.data_root,
         dataset=config.dataset,
-        batch_size=config.batch_size,
+        batch_size=config.eval_batch_size,
         num_parallel_workers=config.num_parallel_workers,
     )
     steps = train_ds.get_dataset_size()
@@ -275,7 +275,6 @@ def train(config):
 
     # Epochs: train, evaluate, save.
     show_bar = config.progress_bar and is_main and sys.stdout.isatty()
-    iterator = train_ds.create_tuple_iterator(num_epochs=config.epoch_num - start_epoch + 1)
     step_times, result, started = [], None, time.time()
     for epoch in range(start_epoch, config.epoch_num + 1):
         balanced = config.reweight == "always" or epoch >= config.drw_epoch
@@ -286,7 +285,8 @@ def train(config):
             logging_redirect_tqdm(),
             tqdm(total=steps, desc=f"epoch {epoch}", disable=not show_bar, leave=False) as bar,
         ):
-            for step, (images, labels) in enumerate(iterator, start=1):
+            batches = epoch_iterator(train_ds, config.seed, epoch)
+            for step, (images, labels) in enumerate(batches, start=1):
                 tick = time.time()
                 value = _loss_value(train_step(images, labels))
                 step_times.append(time.time() - tick)
@@ -339,6 +339,7 @@ def train(config):
             "train_loss": float(np.mean(losses)),
             "balanced_weights": balanced,
             "top1": result["top1"],
+            "num_images": result["num_images"],
             "best_top1": best,
             "many": result["many"],
             "medium": result["medium"],
