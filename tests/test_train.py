@@ -209,7 +209,7 @@ def test_resume_after_a_kill_mid_epoch_matches_an_uninterrupted_run(
     assert [row["lr"] for row in rows] == [row["lr"] for row in reference]
     resumed = _network_arrays(broken / "ckpt" / "resumable-2.ckpt")
     expected = _network_arrays(whole / "ckpt" / "resumable-2.ckpt")
-    first = _network_arrays(broken / "ckpt" / "model.ckpt")
+    first = _network_arrays(broken / "ckpt" / "resumable-1.ckpt")
     assert resumed.keys() == expected.keys()
     for name in expected:
         np.testing.assert_allclose(resumed[name], expected[name], rtol=1e-4, atol=1e-5)
