@@ -20,7 +20,7 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the message names the epoch and the step."""
 
 
-def _train_step_cell(net, loss_fn, optimizer, amp_level):
+def train_step_cell(net, loss_fn, optimizer, amp_level):
     """The jitted step: forward, loss, backward and optimizer update in one graph.
 
     `nn.TrainOneStepCell` was the fastest step measured on CPU, and under data parallelism it
@@ -258,7 +258,7 @@ def train(config):
     )
     optimizer = _optimizer(net, config, rates)
     amp_level = _resolve_amp(config.amp_level, target)
-    train_step = _train_step_cell(net, loss_fn, optimizer, amp_level)
+    train_step = train_step_cell(net, loss_fn, optimizer, amp_level)
 
     # Resume, when asked, from the newest per-epoch checkpoint.
     records_path = os.path.join(run_dir, "metrics.jsonl")

@@ -189,14 +189,18 @@ class Worker:
         self.ready = self._read()
         return self.ready
 
-    def step(self, count=1):
-        """Runs `count` timed steps; returns {"wall": [s, ...], "cpu": [s, ...]}."""
+    def request(self, message):
+        """Sends one request (a dict) and returns the worker's answer."""
         try:
-            self._proc.stdin.write(json.dumps({"steps": count}) + "\n")
+            self._proc.stdin.write(json.dumps(message) + "\n")
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError) as err:
             raise WorkerError(f"worker is gone ({err})") from err
         return self._read()
+
+    def step(self, count=1):
+        """Runs `count` timed steps; returns {"wall": [s, ...], "cpu": [s, ...]}."""
+        return self.request({"steps": count})
 
     def close(self):
         """Asks the worker to stop and waits for it (kills it after a grace period)."""

@@ -4,6 +4,7 @@
 import logging
 
 from model_utils import local_adapter, moxing_adapter
+from model_utils.errors import UserInputError
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,27 @@ def resolve_device_target(requested):
     return ms.get_context("device_target")
 
 
+def _set_device(target, device_id):
+    """ms.set_device, tolerant of a process that already runs kernels on the same target.
+
+    MindSpore fixes the device when the first kernel runs; a second job in the same process
+    (a notebook, the test suite) then cannot set it again. Keeping the device in use is right
+    when it is the one asked for; another target is a user error.
+    """
+    import mindspore as ms
+
+    try:
+        ms.set_device(target, device_id)
+    except RuntimeError as err:
+        current = ms.get_context("device_target")
+        if current != target:
+            raise UserInputError(
+                f"device_target={target} is not allowed here: this process already runs on "
+                f"{current} ({err})"
+            ) from err
+        logger.debug("device %s already in use in this process; keeping it", current)
+
+
 def init_context(config, distributed=False):
     """Sets device, execution mode and (optionally) data-parallel context.
 
@@ -60,10 +82,7 @@ def init_context(config, distributed=False):
     target = resolve_device_target(config.device_target)
     mode = ms.GRAPH_MODE if config.mode == "GRAPH" else ms.PYNATIVE_MODE
     ms.set_context(mode=mode)
-    if distributed:
-        ms.set_device(target)
-    else:
-        ms.set_device(target, get_device_id(config))
+    _set_device(target, None if distributed else get_device_id(config))
 
     # Data parallel: rank and size come from MindSpore's communication layer.
     if not distributed:

@@ -187,6 +187,13 @@ cbloss_launch() {
     cd "$dir"
     if [ "$CBLOSS_BACKGROUND" = 1 ]; then
         setsid nohup "$@" > "$log" 2>&1 < /dev/null &
+        # setsid makes the group in the child: wait for it, so the printed group exists
+        local pid="$!" tries=0
+        while [ "$tries" -lt 100 ] && kill -0 "$pid" 2>/dev/null \
+            && [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" != "$pid" ]; do
+            sleep 0.05
+            tries=$((tries + 1))
+        done
         echo "started in the background as process group $!; log: $log" >&2
         echo "stop it with: kill -- -$!" >&2
         return 0
