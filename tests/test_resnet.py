@@ -8,6 +8,7 @@ import math
 import mindspore as ms
 import numpy as np
 import pytest
+from mindspore import nn
 
 from model_utils.errors import UserInputError
 from models import Resnet
@@ -167,6 +168,63 @@ def test_zero_pad_shortcut_subsamples_and_pads_channels():
     out = Resnet.ZeroPadShortcut(16, 32)(ms.Tensor(x)).asnumpy()
 
     np.testing.assert_array_equal(out, expected)
+
+
+class _WeightedSum(nn.Cell):
+    """sum(cell(x) * weights): its gradient with respect to x is the cell's vector-Jacobian."""
+
+    def __init__(self, cell, weights):
+        super().__init__()
+        self.cell = cell
+        self.weights = ms.Tensor(weights)
+
+    def construct(self, x):
+        return (self.cell(x) * self.weights).sum()
+
+
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE], ids=["graph", "pynative"])
+@pytest.mark.parametrize("size", [8, 7])
+def test_zero_pad_shortcut_gradient_lands_on_the_kept_pixels(mode, size):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 16, size, size)).astype(np.float32)
+    half = (size + 1) // 2
+    upstream = rng.standard_normal((2, 32, half, half)).astype(np.float32)
+    expected = np.zeros(x.shape)
+    expected[:, :, 0::2, 0::2] = upstream[:, 8:24]
+    shortcut = Resnet.ZeroPadShortcut(16, 32)
+    previous = ms.get_context("mode")
+
+    try:
+        ms.set_context(mode=mode)
+        grad = ms.grad(_WeightedSum(shortcut, upstream))(ms.Tensor(x))
+    finally:
+        ms.set_context(mode=previous)
+
+    np.testing.assert_array_equal(grad.asnumpy(), expected)
+
+
+@pytest.mark.parametrize("mode", [ms.GRAPH_MODE, ms.PYNATIVE_MODE], ids=["graph", "pynative"])
+def test_resnet32_trains_a_step_in_both_modes(mode):
+    rng = np.random.default_rng(4)
+    images = ms.Tensor(rng.standard_normal((4, 3, 32, 32)).astype(np.float32))
+    labels = ms.Tensor(np.array([0, 1, 2, 3], dtype=np.int32))
+    net = Resnet.resnet32(4)
+    loss = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    step = nn.TrainOneStepCell(
+        nn.WithLossCell(net, loss), nn.Momentum(net.trainable_params(), 0.1, 0.9)
+    )
+    step.set_train(True)
+    before = net.conv1.weight.asnumpy().copy()
+    previous = ms.get_context("mode")
+
+    try:
+        ms.set_context(mode=mode)
+        value = float(step(images, labels).asnumpy())
+    finally:
+        ms.set_context(mode=previous)
+
+    assert np.isfinite(value)
+    assert not np.array_equal(net.conv1.weight.asnumpy(), before)
 
 
 @pytest.mark.parametrize("num_classes", [2, 10, 100])
