@@ -135,8 +135,9 @@ class TorchTrainStep:
         seed (int): seed of the inputs and the initial weights.
     """
 
-    def __init__(self, arch, class_weights, batch_size, lr, momentum, weight_decay, gamma,
-                 threads, seed=0):
+    def __init__(
+        self, arch, class_weights, batch_size, lr, momentum, weight_decay, gamma, threads, seed=0
+    ):
         torch.manual_seed(seed)
         torch.set_num_threads(threads)
         num_classes = len(class_weights)

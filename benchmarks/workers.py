@@ -8,7 +8,8 @@ configuration, runs the warm-up steps, then answers requests, one JSON object a 
 lines on stdout; a failure is answered with {"error": "..."} so the driver can report it.
 
 Spec keys: framework ("mindspore" or "torch"), arch, mode ("GRAPH" or "PYNATIVE"), batch_size,
-warmup, seed, and for kind "epoch" also data_root and num_parallel_workers.
+warmup, seed, optionally context (extra ms.set_context arguments) and cpu_threads (MindSpore's
+CPU kernel thread pool), and for kind "epoch" also data_root and num_parallel_workers.
 """
 
 import json
@@ -48,8 +49,10 @@ class MindSporeStep:
 
         # context, as train.py sets it on CPU
         mode = ms.GRAPH_MODE if spec["mode"] == "GRAPH" else ms.PYNATIVE_MODE
-        ms.set_context(mode=mode)
+        ms.set_context(mode=mode, **spec.get("context", {}))
         ms.set_device("CPU")
+        if spec.get("cpu_threads"):
+            ms.device_context.cpu.op_tuning.threads_num(spec["cpu_threads"])
         ms.set_seed(spec["seed"])
 
         # network, loss, optimizer and the compiled step
@@ -154,16 +157,36 @@ class EpochRun:
         return {"seconds": time.perf_counter() - start, "images": int(images)}
 
     def task_epoch(self):
-        """One epoch: the pipeline feeding the train step, first batch to last loss."""
+        """One epoch fed by the pipeline, with a model-only step after every fourth step.
+
+        The interleaved model-only steps on the fixed batch are the reference of the epoch
+        ratio: taken during the epoch, they see the same load from other processes. The epoch
+        time is the sum of the pipeline-fed steps (each from the end of the one before, so it
+        includes waiting for the batch and creating the iterator), not of the reference steps;
+        "waited" is the part of it spent waiting for batches.
+        """
         from dataset import epoch_iterator
 
         self.epoch_number += 1
-        start = time.perf_counter()
-        steps = 0
-        for images, labels in epoch_iterator(self.data, self.spec["seed"], self.epoch_number):
+        fed, waited, reference, steps = 0.0, 0.0, [], 0
+        mark = time.perf_counter()
+        batches = iter(epoch_iterator(self.data, self.spec["seed"], self.epoch_number))
+        while True:
+            try:
+                images, labels = next(batches)
+            except StopIteration:
+                break
+            fetched = time.perf_counter()
+            waited += fetched - mark
             self.model(images, labels)
+            now = time.perf_counter()
+            fed += now - mark
             steps += 1
-        return {"epoch_wall": time.perf_counter() - start, "steps": steps}
+            if steps % 4 == 0:
+                self.model()
+                reference.append(time.perf_counter() - now)
+            mark = time.perf_counter()
+        return {"epoch_wall": fed, "waited": waited, "steps": steps, "reference": reference}
 
     def task_eval(self):
         """train.py's evaluation: every test image through the network in inference mode."""
