@@ -91,16 +91,9 @@ def evaluate(config):
 def main(argv=None):
     """Parses the config (exit 2 on bad input), then evaluates; user mistakes are one line."""
     config = get_config(argv, description=__doc__.splitlines()[0])
-    from model_utils.logging_setup import setup_logging
-    from model_utils.moxing_adapter import moxing_wrapper
+    from model_utils.entry import run_job
 
-    setup_logging()
-    try:
-        moxing_wrapper(config)(evaluate)(config)
-    except UserInputError as exc:
-        logger.error("%s", exc)
-        return 2
-    return 0
+    return run_job(evaluate, config)
 
 
 if __name__ == "__main__":

@@ -211,24 +211,19 @@ def main(argv=None):
     1 the exported file failed its check.
     """
     config = get_config(argv, description=__doc__.splitlines()[0])
-    from model_utils.logging_setup import setup_logging
-    from model_utils.moxing_adapter import moxing_wrapper
+    from model_utils.entry import run_job
 
     def modelarts_pre_process():
         """On ModelArts a relative file_name goes to output_path, which is copied back."""
         if not os.path.isabs(config.file_name):
             config.file_name = os.path.join(config.output_path, config.file_name)
 
-    setup_logging()
-    try:
-        moxing_wrapper(config, pre_process=modelarts_pre_process)(export_model)(config)
-    except UserInputError as exc:
-        logger.error("%s", exc)
-        return 2
-    except ExportCheckError as exc:
-        logger.error("%s", exc)
-        return 1
-    return 0
+    return run_job(
+        export_model,
+        config,
+        failures=((ExportCheckError, 1),),
+        pre_process=modelarts_pre_process,
+    )
 
 
 if __name__ == "__main__":

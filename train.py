@@ -400,19 +400,9 @@ def train(config):
 def main(argv=None):
     """Parses the config (exit 2 on bad input), then trains; user mistakes are one line."""
     config = get_config(argv, description=__doc__.splitlines()[0])
-    from model_utils.logging_setup import setup_logging
-    from model_utils.moxing_adapter import moxing_wrapper
+    from model_utils.entry import run_job
 
-    setup_logging()
-    try:
-        moxing_wrapper(config)(train)(config)
-    except UserInputError as exc:
-        logger.error("%s", exc)
-        return 2
-    except TrainingDiverged as exc:
-        logger.error("%s", exc)
-        return 3
-    return 0
+    return run_job(train, config, failures=((TrainingDiverged, 3),))
 
 
 if __name__ == "__main__":
