@@ -27,7 +27,7 @@ def evaluate(config):
     import numpy as np
 
     from dataset import ensure_dataset, get_img_num_per_cls, load_test
-    from model_utils.checkpoints import resolve_checkpoint
+    from model_utils.checkpoints import resolve_checkpoint, saved_run_name
     from model_utils.device_adapter import init_context
     from model_utils.evaluation import format_group, predict, summarize
     from model_utils.plots import plot_confusion
@@ -77,8 +77,11 @@ def evaluate(config):
         shown = "n/a" if accuracy is None else f"{accuracy:.2f}%"
         print(f"{cls:>5} {counts[cls]:>12} {support[cls]:>11} {shown:>9}")
 
-    # Files next to the run's other outputs.
-    out_dir = os.path.join(config.output_dir, run_name(config), "eval")
+    # Files next to the outputs of the run that wrote the checkpoint (named in it by train.py),
+    # else of the run the settings describe.
+    out_dir = os.path.join(
+        config.output_dir, saved_run_name(checkpoint) or run_name(config), "eval"
+    )
     os.makedirs(out_dir, exist_ok=True)
     result.update(checkpoint=os.path.abspath(checkpoint), out_dir=out_dir)
     write_atomic(os.path.join(out_dir, "eval_results.json"), json.dumps(result, indent=1))

@@ -110,7 +110,18 @@ def _resume_state(config, name, train_step, records_path):
         raise UserInputError(f"resume: {path} lacks parameters {missing[:5]}; is it this run's?")
     rows = [row for row in read_metrics(records_path) if row["epoch"] <= epoch]
     write_metrics(records_path, rows)
-    logger.info("resumed from %s: continuing at epoch %d of %d", path, epoch + 1, config.epoch_num)
+    if epoch >= config.epoch_num:
+        logger.info(
+            "resume: %s is epoch %d and the run has %d epochs: nothing left to train "
+            "(raise epoch_num to go on)",
+            path,
+            epoch,
+            config.epoch_num,
+        )
+    else:
+        logger.info(
+            "resumed from %s: continuing at epoch %d of %d", path, epoch + 1, config.epoch_num
+        )
     return epoch + 1, rows
 
 
@@ -200,11 +211,14 @@ def train(config):
     from model_utils.run_files import append_metrics, run_name, save_config
     from models.Resnet import get_network, maybe_load_pretrained
 
-    # Device, seeds and the run folder.
+    # Device and seeds.
     target, rank, group_size = init_context(config, distributed=config.run_distribute)
     is_main = rank == 0
     ms.set_seed(config.seed)
     np.random.seed(config.seed)
+
+    # The data first: a run that cannot start leaves no run folder behind.
+    ensure_dataset(config.data_root, config.dataset, download=config.download and is_main)
     name = run_name(config)
     run_dir = os.path.join(config.output_dir, name)
     os.makedirs(run_dir, exist_ok=True)
@@ -214,7 +228,6 @@ def train(config):
         save_config(config, os.path.join(run_dir, "config.yaml"))
 
     # Data: the long-tailed subset (sharded per rank) and the complete test set.
-    ensure_dataset(config.data_root, config.dataset, download=config.download and is_main)
     counts, train_ds = load_train_lt(
         data_root=config.data_root,
         dataset=config.dataset,
@@ -318,7 +331,7 @@ def train(config):
         save_atomic(
             train_step,
             epoch_checkpoint_path(config.model_root, name, epoch),
-            append_dict={"epoch_num": epoch},
+            append_dict={"epoch_num": epoch, "run_name": name},
         )
         prune_epoch_checkpoints(config.model_root, name, config.keep_checkpoint_max)
         predictions, labels = predict(net, test_ds)
@@ -332,7 +345,7 @@ def train(config):
         )
         if result["top1"] > best:
             best = result["top1"]
-            save_atomic(net, best_path, append_dict={"epoch_num": epoch})
+            save_atomic(net, best_path, append_dict={"epoch_num": epoch, "run_name": name})
         row = {
             "epoch": epoch,
             "lr": float(rates[epoch * steps - 1]),

@@ -35,6 +35,16 @@ def save_atomic(obj, path, append_dict=None):
             os.remove(temporary)
 
 
+def saved_run_name(path):
+    """The run name train.py stored in a checkpoint, or None (older or foreign files)."""
+    try:
+        value = ms.load_checkpoint(path, choice_func=lambda name: name == "run_name")
+    except (ValueError, RuntimeError, TypeError, OSError):
+        return None
+    name = value.get("run_name")
+    return name if isinstance(name, str) and name else None
+
+
 def epoch_checkpoint_path(model_root, run_name, epoch):
     """Where the checkpoint written after `epoch` (1-based) of a run goes."""
     return os.path.join(model_root, f"{run_name}-{epoch}.ckpt")

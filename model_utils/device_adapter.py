@@ -40,9 +40,15 @@ def resolve_device_target(requested):
     """
     import mindspore as ms
 
-    if requested != "auto":
-        return requested
-    return ms.get_context("device_target")
+    if requested == "auto":
+        return ms.get_context("device_target")
+    if not getattr(ms.device_context, requested.lower()).device.is_available():
+        raise UserInputError(
+            f"device_target={requested} is not available: this MindSpore package runs on "
+            f"{ms.get_context('device_target')}; install MindSpore for {requested} or use "
+            "--device_target auto"
+        )
+    return requested
 
 
 def _set_device(target, device_id):

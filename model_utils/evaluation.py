@@ -47,7 +47,9 @@ def summarize(predictions, labels, num_classes, train_counts, many_shot_thr, few
     # MindSpore's metric counts the pairs; rows are true classes
     metric = ConfusionMatrix(num_classes=num_classes, normalize="no_norm")
     metric.update(np.asarray(predictions), np.asarray(labels))
-    confusion = np.rint(metric.eval()).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # eval() also normalises by predicted counts; a class never predicted divides by zero
+        confusion = np.rint(metric.eval()).astype(np.int64)
     support = confusion.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = 100.0 * np.diag(confusion) / support
