@@ -7,6 +7,10 @@ needed and nothing global is touched.
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+# Up to this many classes (or epochs) each gets its own tick; more would overlap.
+_ALL_TICKS_UP_TO = 20
 
 
 def plot_curves(records, path):
@@ -22,12 +26,19 @@ def plot_curves(records, path):
     left.plot(epochs, [row["train_loss"] for row in records], marker="o")
     left.set(xlabel="epoch", ylabel="training loss", title="Loss")
     right.plot(epochs, [row["top1"] for row in records], marker="o", label="top-1")
-    for group in ("many", "medium", "few"):
+    for group, marker in (("many", "^"), ("medium", "s"), ("few", "v")):
         values = [row.get(group) for row in records]
         if any(v is not None for v in values):
-            right.plot(epochs, [np.nan if v is None else v for v in values], label=group)
+            shown = [np.nan if v is None else v for v in values]
+            right.plot(epochs, shown, marker=marker, linestyle="--", label=group)
     right.set(xlabel="epoch", ylabel="test accuracy (%)", title="Accuracy")
     right.legend()
+    for axis in (left, right):
+        if len(epochs) <= _ALL_TICKS_UP_TO:
+            axis.set_xticks(epochs)
+            axis.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
+        else:
+            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     figure.savefig(path, dpi=100)
 
@@ -42,6 +53,8 @@ def plot_per_class(per_class, train_counts, path):
     counts_axis = axis.twinx()
     counts_axis.plot(classes, train_counts, color="tab:red", marker="o")
     counts_axis.set_ylabel("training images", color="tab:red")
+    counts_axis.set_ylim(bottom=0)
+    _class_ticks(axis.set_xticks, len(classes))
     axis.set_title("Per-class accuracy against class size")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -57,6 +70,8 @@ def plot_confusion(confusion, path):
     axis = figure.subplots()
     image = axis.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
     axis.set(xlabel="predicted class", ylabel="true class", title="Confusion matrix")
+    _class_ticks(axis.set_xticks, len(matrix))
+    _class_ticks(axis.set_yticks, len(matrix))
     if len(matrix) <= 20:
         for (row, col), value in np.ndenumerate(normalised):
             colour = "white" if value > 0.5 else "black"
@@ -64,3 +79,9 @@ def plot_confusion(confusion, path):
     figure.colorbar(image, ax=axis, fraction=0.046)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
+
+
+def _class_ticks(set_ticks, num_classes):
+    """One tick per class when they fit; matplotlib's own choice otherwise."""
+    if num_classes <= _ALL_TICKS_UP_TO:
+        set_ticks(np.arange(num_classes))
