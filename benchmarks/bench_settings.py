@@ -45,12 +45,19 @@ VARIANTS = {
 
 def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", default="resnet34")
-    parser.add_argument("--batch_size", type=int, default=128)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--arch", default="resnet34", help="network of the step")
+    parser.add_argument("--batch_size", type=int, default=128, help="images per step")
+    parser.add_argument("--rounds", type=int, default=4, help="timed steps per variant")
     parser.add_argument("--variants", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--json", default=os.path.join(RESULTS_DIR, "bench_settings.json"))
+    parser.add_argument(
+        "--json",
+        default=os.path.join(RESULTS_DIR, "bench_settings.json"),
+        help="result file (the default is the committed latest run: it is replaced)",
+    )
     args = parser.parse_args(argv)
     chosen = [v for v in args.variants.split(",") if v] or list(VARIANTS)
     unknown = [v for v in chosen if v not in VARIANTS]

@@ -48,24 +48,31 @@ DATA_FILES = ("data_batch_1.bin", "test_batch.bin")
 
 
 def _parse(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--archs", default="resnet34,resnet32", help="comma-separated archs")
     parser.add_argument("--modes", default="GRAPH,PYNATIVE", help="GRAPH, PYNATIVE or both")
-    parser.add_argument("--batch_size", type=int, default=128)
+    parser.add_argument("--batch_size", type=int, default=128, help="images per step")
     parser.add_argument("--rounds", type=int, default=5, help="timed steps per configuration")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps after building")
     parser.add_argument("--no_torch", action="store_true", help="skip the PyTorch reference")
     parser.add_argument(
         "--data_root",
         default=None,
-        help="folder with the CIFAR-10 .bin files (default: $CBLOSS_CIFAR10_DIR, data/...)",
+        help="folder with the CIFAR-10 .bin files (None: $CBLOSS_CIFAR10_DIR, then data/...)",
     )
-    parser.add_argument("--no_data", action="store_true", help="skip part 2")
+    parser.add_argument(
+        "--no_data", action="store_true", help="skip the input-pipeline part (part 2)"
+    )
     parser.add_argument("--epoch_arch", default="resnet32", help="network of the epoch ratio")
     parser.add_argument("--epoch_mode", default="GRAPH", help="mode of the epoch ratio")
-    parser.add_argument("--num_parallel_workers", type=int, default=2)
+    parser.add_argument("--num_parallel_workers", type=int, default=2, help="data pipeline workers")
     parser.add_argument(
-        "--json", default=os.path.join(RESULTS_DIR, "bench_train.json"), help="result file"
+        "--json",
+        default=os.path.join(RESULTS_DIR, "bench_train.json"),
+        help="result file (the default is the committed latest run: it is replaced)",
     )
     args = parser.parse_args(argv)
 
