@@ -141,14 +141,25 @@ def _check_value(schema, key, value):
     bound = schema.bounds.get(key, {})
     if value is None or not isinstance(value, (int, float)) or isinstance(value, bool):
         return
+    if isinstance(value, float) and not math.isfinite(value):
+        allowed = _range_text(key, bound) or "a finite number"
+        raise ConfigError(f"{key}={value!r} is not a finite number; allowed: {allowed}")
     low, high = bound.get("min"), bound.get("max")
     exclusive = bound.get("exclusive_min", False)
     too_low = low is not None and (value <= low if exclusive else value < low)
     too_high = high is not None and value > high
-    if too_low or too_high or (isinstance(value, float) and not math.isfinite(value)):
-        low_text = "" if low is None else f"{low} {'<' if exclusive else '<='} "
-        high_text = "" if high is None else f" <= {high}"
-        raise ConfigError(f"{key}={value!r} is out of range; allowed: {low_text}{key}{high_text}")
+    if too_low or too_high:
+        raise ConfigError(f"{key}={value!r} is out of range; allowed: {_range_text(key, bound)}")
+
+
+def _range_text(key, bound):
+    """'0 <= beta <= 1' for a key's bounds, or '' when it has none."""
+    low, high = bound.get("min"), bound.get("max")
+    if low is None and high is None:
+        return ""
+    low_text = "" if low is None else f"{low} {'<' if bound.get('exclusive_min') else '<='} "
+    high_text = "" if high is None else f" <= {high}"
+    return f"{low_text}{key}{high_text}"
 
 
 def _check_together(values):
@@ -210,6 +221,9 @@ def _build_parser(schema, values, prog, description):
         text = schema.helps.get(key, "")
         if key in schema.choices:
             text += f" (choices: {', '.join(schema.choices[key])})"
+        allowed = _range_text(key, schema.bounds.get(key, {}))
+        if allowed:
+            text += f" (allowed: {allowed})"
         shown = ",".join(str(v) for v in value) if isinstance(value, list) else value
         groups[section].add_argument(f"--{key}", default=shown, metavar="VALUE", help=text)
     return parser

@@ -110,6 +110,7 @@ def test_paper_config_loads():
         (["--gamma", "-1"], ["gamma", "-1", "0 <= gamma"]),
         (["--LR", "0"], ["LR", "0", "0 < LR"]),
         (["--beta", "nan"], ["beta", "nan"]),
+        (["--LR", "inf"], ["LR", "inf", "not a finite number", "0 < LR"]),
         (["--mode", "graph"], ["mode", "GRAPH, PYNATIVE"]),
         (["--lr_milestones", "5,3"], ["lr_milestones", "increasing"]),
         (["--lr_milestones", "5"], ["lr_milestones", "lr_factors"]),
@@ -162,6 +163,14 @@ def test_help_lists_every_key(script):
     assert done.returncode == 0, done.stderr
     for key in _yaml_docs()[0]:
         assert f"--{key} " in done.stdout, key
+
+
+def test_help_shows_choices_and_bounds():
+    done, _ = _run_script("train.py", "--help")
+    text = " ".join(done.stdout.split())
+    assert "(choices: focal, sigmoid, softmax)" in text
+    assert "(allowed: 0 <= beta <= 1)" in text
+    assert "(allowed: 0 < LR)" in text
 
 
 def test_help_shows_the_other_files_defaults(tmp_path):
