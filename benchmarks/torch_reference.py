@@ -44,28 +44,41 @@ class ZeroPadShortcut(nn.Module):
         return F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
 
 
-class ImageNetResNet34(nn.Module):
-    """7x7/2 stem, 3x3/2 max-pool, stages of 3-4-6-3 basic blocks, average pool, dense head."""
+def _projection(in_channels, out_channels, stride):
+    """1x1 convolution with batch norm: the ImageNet ResNets' shortcut when shapes change."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+        nn.BatchNorm2d(out_channels),
+    )
 
-    def __init__(self, num_classes):
+
+def _zero_pad(in_channels, out_channels, stride):
+    """The CIFAR ResNets' parameter-free shortcut (stride 2 is built in)."""
+    return ZeroPadShortcut(in_channels, out_channels)
+
+
+class _ResNet(nn.Module):
+    """Stem, stages of basic blocks, average pool and a dense head.
+
+    Args:
+        stem (nn.Module): maps the images to `channels` feature maps.
+        channels (int): channels after the stem.
+        plan (Sequence[tuple]): (width, blocks, stride of the first block) per stage.
+        shortcut (callable): (in_channels, out_channels, stride) -> module, used where a
+            block changes the shape.
+        num_classes (int): outputs of the head.
+    """
+
+    def __init__(self, stem, channels, plan, shortcut, num_classes):
         super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
-            nn.BatchNorm2d(64),
-            nn.ReLU(),
-            nn.MaxPool2d(3, stride=2, padding=1),
-        )
-        blocks, channels = [], 64
-        for width, count, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        self.stem = stem
+        blocks = []
+        for width, count, stride in plan:
             for index in range(count):
                 step = stride if index == 0 else 1
-                projection = None
-                if step != 1 or channels != width:
-                    projection = nn.Sequential(
-                        nn.Conv2d(channels, width, 1, stride=step, bias=False),
-                        nn.BatchNorm2d(width),
-                    )
-                blocks.append(BasicBlock(channels, width, step, projection))
+                changes = step != 1 or channels != width
+                mapped = shortcut(channels, width, step) if changes else None
+                blocks.append(BasicBlock(channels, width, step, mapped))
                 channels = width
         self.stages = nn.Sequential(*blocks)
         self.classifier = nn.Linear(channels, num_classes)
@@ -75,32 +88,26 @@ class ImageNetResNet34(nn.Module):
         return self.classifier(x.mean(dim=(2, 3)))
 
 
-class CifarResNet32(nn.Module):
+def imagenet_resnet34(num_classes):
+    """7x7/2 stem, 3x3/2 max-pool, stages of 3-4-6-3 basic blocks, average pool, dense head."""
+    stem = nn.Sequential(
+        nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.MaxPool2d(3, stride=2, padding=1),
+    )
+    plan = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
+    return _ResNet(stem, 64, plan, _projection, num_classes)
+
+
+def cifar_resnet32(num_classes):
     """3x3 stem to 16 channels, three stages of 5 basic blocks (16/32/64), pool, dense head."""
-
-    def __init__(self, num_classes):
-        super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU()
-        )
-        blocks, channels = [], 16
-        for width, stride in ((16, 1), (32, 2), (64, 2)):
-            for index in range(5):
-                step = stride if index == 0 else 1
-                shortcut = None
-                if step != 1 or channels != width:
-                    shortcut = ZeroPadShortcut(channels, width)
-                blocks.append(BasicBlock(channels, width, step, shortcut))
-                channels = width
-        self.stages = nn.Sequential(*blocks)
-        self.classifier = nn.Linear(channels, num_classes)
-
-    def forward(self, x):
-        x = self.stages(self.stem(x))
-        return self.classifier(x.mean(dim=(2, 3)))
+    stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+    plan = ((16, 5, 1), (32, 5, 2), (64, 5, 2))
+    return _ResNet(stem, 16, plan, _zero_pad, num_classes)
 
 
-NETWORKS = {"resnet34": ImageNetResNet34, "resnet32": CifarResNet32}
+NETWORKS = {"resnet34": imagenet_resnet34, "resnet32": cifar_resnet32}
 
 
 def cb_focal_loss(logits, labels, class_weights, gamma):
