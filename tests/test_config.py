@@ -199,3 +199,33 @@ def test_train_script_rejects_bad_input_fast(argv):
     assert done.stderr.count("\n") == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert argv[0].lstrip("-") in done.stderr
+
+
+def test_a_device_this_mindspore_lacks_is_one_line(tmp_path):
+    import mindspore as ms
+
+    if ms.device_context.ascend.device.is_available():
+        pytest.skip("this MindSpore package runs on Ascend")
+    done, _ = _run_script("train.py", "--device_target", "Ascend", "--output_dir", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "device_target=Ascend is not available" in done.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_data_is_one_line_and_leaves_no_run_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    outputs = tmp_path / "outputs"
+    done, _ = _run_script(
+        "train.py",
+        "--data_root",
+        str(tmp_path / "empty"),
+        "--download",
+        "false",
+        "--output_dir",
+        str(outputs),
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "cifar-10-binary.tar.gz" in done.stderr
+    assert not outputs.exists() or os.listdir(outputs) == []
